@@ -194,6 +194,16 @@ export class SigningKeyCache {
     this.get().catch(() => undefined);
   }
 
+  /**
+   * Loads again unless the keys are younger than `minAgeMs`. Used when a token names an unknown version,
+   * which happens when another function has read a rotated secret first.
+   */
+  public async reload(minAgeMs: number): Promise<SigningKeySet> {
+    if (this.keys && this.now() - this.loadedAt < minAgeMs) return this.keys;
+    this.loadedAt = -Infinity;
+    return this.get();
+  }
+
   public async get(): Promise<SigningKeySet> {
     const now = this.now();
     if (this.keys && now - this.loadedAt < this.options.refreshIntervalMs) return this.keys;
