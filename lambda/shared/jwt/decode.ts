@@ -36,13 +36,23 @@ export function extractBearerToken(authorization: string | undefined): string {
   return token;
 }
 
+/** Base64url characters whose low 4 (for a length of 2 mod 4) or low 2 (3 mod 4) bits are zero. */
+const LAST_CHARACTER_AFTER_TWO = 'AQgw';
+const LAST_CHARACTER_AFTER_THREE = 'AEIMQUYcgkosw048';
+
+/**
+ * Decodes one segment, rejecting every non-canonical spelling: Buffer decoding would silently drop a
+ * dangling character (length 1 mod 4) and unused trailing bits that are not zero.
+ */
 function decodeSegment(segment: string, part: string): Buffer {
-  const bytes = Buffer.from(segment, 'base64url');
-  // Buffer decoding ignores stray trailing bits; re-encoding rejects every non-canonical spelling.
-  if (bytes.toString('base64url') !== segment) {
-    throw new TokenRejectedError('malformed', `token ${part} is not canonical base64url`);
-  }
-  return bytes;
+  const remainder = segment.length % 4;
+  const last = segment[segment.length - 1];
+  const canonical =
+    remainder === 0 ||
+    (remainder === 2 && LAST_CHARACTER_AFTER_TWO.includes(last)) ||
+    (remainder === 3 && LAST_CHARACTER_AFTER_THREE.includes(last));
+  if (!canonical) throw new TokenRejectedError('malformed', `token ${part} is not canonical base64url`);
+  return Buffer.from(segment, 'base64url');
 }
 
 function parseJsonObject(segment: string, part: string): UnverifiedJsonObject {

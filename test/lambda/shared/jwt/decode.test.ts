@@ -84,3 +84,22 @@ describe('extractBearerToken', () => {
     );
   });
 });
+
+describe('base64url canonical form', () => {
+  it('accepts exactly the segments that re-encode to themselves', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('')), minLength: 1, maxLength: 12 }), (signature) => {
+        const token = `${base64url({ alg: 'RS256' })}.${base64url({})}.${signature}`;
+        const canonical = Buffer.from(signature, 'base64url').toString('base64url') === signature;
+        let accepted = true;
+        try {
+          decomposeUnverifiedJwt(token);
+        } catch {
+          accepted = false;
+        }
+        expect(accepted).toBe(canonical);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
