@@ -41,20 +41,29 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates the users table with the same key schema as the stack's, unless it exists. */
+/** Creates the users table with the same key schema as the stack's, unless it exists, and waits until it is ACTIVE. */
 export async function ensureUsersTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
   } catch (error) {
     if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: USERS_TABLE_PARTITION_KEY, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: USERS_TABLE_PARTITION_KEY, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
   }
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: USERS_TABLE_PARTITION_KEY, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: USERS_TABLE_PARTITION_KEY, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+
+  // dynalite reports a new table as CREATING for a moment, and item requests fail with
+  // ResourceNotFoundException until it is ACTIVE.
+  for (let attempt = 0; attempt < 250; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE within 5 seconds`);
 }

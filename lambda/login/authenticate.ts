@@ -11,7 +11,7 @@ export interface AuthenticationDependencies {
   readonly dummyPasswordHash: Promise<string>;
 }
 
-/** Why a login was refused. Written to the log only; every reason gives the client the same 401. */
+/** Reason a login was rejected, for the log. The client gets the same 401 for every reason. */
 export type LoginRejectionReason =
   | 'unknown_email'
   | 'wrong_password'
@@ -32,10 +32,10 @@ export type AuthenticationResult =
 /**
  * Checks credentials against the users table and updates the lockout state.
  *
- * Every refused login runs one scrypt and one conditional write (a second write when it locks the account), so
- * an unknown email, a locked account and a wrong password cost the same work. An unknown email and a locked account are checked against the dummy
- * hash, and their write fails its condition without changing anything. A correct password is re-hashed when
- * its stored parameters are weaker than the current ones.
+ * Every rejected login runs one scrypt and one conditional write (a second write when it locks the account),
+ * so an unknown email, a locked account and a wrong password cost the same work. An unknown email and a
+ * locked account are checked against the dummy hash, and their write fails its condition without changing
+ * anything. A correct password is re-hashed when its stored parameters are weaker than the current ones.
  * DynamoDB failures propagate as `UserStoreError`.
  */
 export async function authenticate(
@@ -57,7 +57,8 @@ export async function authenticate(
   }
 
   if (user.failedAttempts >= lockout.maxFailedAttempts) {
-    // The request that counted the last failure did not write the lock (it stopped in between), so lock now.
+    // The request that counted the last failure has not written the lock yet, or stopped before it did.
+    // `lockUser` writes at most one lock, whichever request gets there first.
     await verifyPassword(credentials.password, await dependencies.dummyPasswordHash);
     const lockedUntil = await store.lockUser(user.email, now, lockout, user.lockouts);
     return { ok: false, reason: 'locked', userId: user.userId, lockedUntil };
@@ -83,7 +84,7 @@ export async function authenticate(
   };
 }
 
-/** Runs the scrypt and the write of a refused login without being able to change any item. */
+/** Runs the scrypt and the conditional write of a rejected login, neither of which can change an item. */
 async function spendDummyWork(
   dependencies: AuthenticationDependencies,
   credentials: LoginCredentials,

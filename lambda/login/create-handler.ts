@@ -32,8 +32,8 @@ const NO_CACHE_HEADERS = { Pragma: 'no-cache' };
 const INVALID_CREDENTIALS_BODY = { message: 'Invalid email or password, or the account is temporarily locked' };
 
 /**
- * Builds the `POST /login` handler. It answers 200 with an RFC 6749 token response, 400 for a malformed body,
- * 401 for refused credentials, 503 when DynamoDB or the signing key is unavailable, and 500 for other errors.
+ * Builds the `POST /login` handler. It returns 200 with an RFC 6749 token response, 400 for a malformed body,
+ * 401 for rejected credentials, 503 when DynamoDB or the signing key is unavailable, and 500 for other errors.
  */
 export function createLoginHandler(options: LoginHandlerOptions): LoginHandler {
   const now = options.now ?? (() => new Date());
@@ -44,7 +44,7 @@ export function createLoginHandler(options: LoginHandlerOptions): LoginHandler {
       credentials = parseLoginRequest(event);
     } catch (error) {
       if (!(error instanceof InvalidLoginRequestError)) throw error;
-      logger.warn('Login request rejected', { reason: 'invalid_request', problem: error.message });
+      logger.warn('Invalid login request', { reason: 'invalid_request', problem: error.message });
       return jsonResponse(400, { message: `Invalid login request: ${error.message}` }, NO_CACHE_HEADERS);
     }
 
@@ -52,7 +52,7 @@ export function createLoginHandler(options: LoginHandlerOptions): LoginHandler {
       const requestTime = now();
       const result = await authenticate(options, credentials, requestTime);
       if (!result.ok) {
-        logger.warn('Login refused', { reason: result.reason, userId: result.userId, lockedUntil: result.lockedUntil });
+        logger.warn('Login rejected', { reason: result.reason, userId: result.userId, lockedUntil: result.lockedUntil });
         return jsonResponse(401, INVALID_CREDENTIALS_BODY, NO_CACHE_HEADERS);
       }
 

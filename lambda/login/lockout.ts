@@ -4,7 +4,7 @@ export interface LockoutPolicy {
   readonly maxFailedAttempts: number;
   /** Length of the first lockout, in seconds; each further lockout doubles it. `LOGIN_LOCKOUT_SECONDS`. */
   readonly lockoutSeconds: number;
-  /** Longest lockout, in seconds. `LOGIN_MAX_LOCKOUT_SECONDS`. */
+  /** Maximum lockout length, in seconds. `LOGIN_MAX_LOCKOUT_SECONDS`. */
   readonly maxLockoutSeconds: number;
 }
 

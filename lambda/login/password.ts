@@ -23,7 +23,7 @@ export interface ScryptParameters {
 /** Parameters of new hashes. One hash takes about 128 MiB (128 × N × r bytes) and a few hundred milliseconds. */
 export const CURRENT_SCRYPT_PARAMETERS: ScryptParameters = { N: 2 ** 17, r: 8, p: 1, keyLength: 32 };
 
-/** Longest password accepted anywhere, in characters (Unicode code points). Checked before hashing. */
+/** Maximum password length in characters (Unicode code points), for logins and new passwords. Checked before hashing. */
 export const MAX_PASSWORD_LENGTH = 128;
 
 /** Salt length of new hashes, in bytes. */

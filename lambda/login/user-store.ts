@@ -347,7 +347,7 @@ export class UserStore {
   /**
    * Clears the lockout state after a correct password, and stores `upgradedHash` when given. The write is
    * conditional on the user, its password hash and its lockout state being as `user` read them, so a login
-   * that raced a lockout or a password change is refused. Returns whether the write happened.
+   * that raced a lockout or a password change is rejected. Returns whether the write happened.
    */
   public async recordSuccessfulLogin(
     user: UserRecord,

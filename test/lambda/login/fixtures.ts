@@ -50,7 +50,7 @@ export async function startLoginTestBed(): Promise<LoginTestBed> {
   };
 }
 
-/** A users store on a fresh table of the test bed, so tests in one file do not see each other's users. */
+/** Creates a users store on a new table of the test bed, so tests in one file do not see each other's users. */
 export async function freshStore(testBed: LoginTestBed): Promise<UserStore> {
   const tableName = `users-${randomUUID()}`;
   await ensureUsersTable(testBed.client, tableName);
@@ -97,7 +97,7 @@ export function buildHandler(
   });
 }
 
-/** A `POST /login` proxy event. A non-string `body` is sent as JSON. */
+/** Builds a `POST /login` proxy event. A `body` that is not a string or null is sent as JSON. */
 export function loginEvent(body: unknown, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
   return {
     body: typeof body === 'string' || body === null ? body : JSON.stringify(body),
