@@ -20,8 +20,8 @@ export function grantsOf(claims: VerifiedClaims): Grants {
 }
 
 /**
- * Builds the context passed to backends. API Gateway answers 500 when a value is an array, an object or
- * null, so every value is a string; lists are joined and all claims travel as one JSON string.
+ * Builds the context passed to backends. API Gateway returns 500 when a value is an array, an object or
+ * null, so every value is a string. Lists are joined, and all claims travel as one JSON string.
  */
 export function buildContext(claims: VerifiedClaims, grants: Grants): APIGatewayAuthorizerResultContext {
   const context: APIGatewayAuthorizerResultContext = {

@@ -50,7 +50,7 @@ export class ExternalIssuerVerifier {
 
   /**
    * Cognito access tokens carry no `aud`; their app client is `client_id`. ID tokens carry `aud`.
-   * `token_use` tells the two apart and must equal `TOKEN_USE`.
+   * `token_use` distinguishes the two and must equal `TOKEN_USE`.
    */
   private assertCognitoClaims(payload: DecomposedUnverifiedJwt['payload']): void {
     if (payload.token_use === undefined) throw new TokenRejectedError('missing_claim', 'token has no token_use');

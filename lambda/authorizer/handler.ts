@@ -44,7 +44,7 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     if (error instanceof TokenRejectedError) {
       logDecision({ decision: 'unauthorized', reason: error.reason, ...unverifiedFields(token), coldStart: isColdStart });
       if (error.reason === 'keys_unavailable') {
-        // Fail closed without blaming the token: API Gateway answers with the authorizer-failure response.
+        // Fail closed without blaming the token, so API Gateway returns the authorizer-failure response.
         throw new Error('Signing keys are unavailable');
       }
       throw new Error(UNAUTHORIZED);

@@ -11,7 +11,7 @@ export interface TokenVerifierOptions {
   readonly now?: () => number;
 }
 
-/** What a verification returns: the claims, plus header fields worth logging. */
+/** Result of a verification: the claims, plus header fields worth logging. */
 export interface VerifiedToken {
   readonly claims: VerifiedClaims;
   readonly kid?: string;

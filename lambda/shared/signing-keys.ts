@@ -30,7 +30,7 @@ export interface SigningKeySet {
 }
 
 export interface SigningKeySource {
-  /** Where the keys come from, for logs. Never contains secret material. */
+  /** Description of the key origin for logs, without secret material. */
   readonly description: string;
   load(): Promise<SigningKeySet>;
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** How the fake key endpoint answers. */
+/** Response behaviour of the fake key endpoint. */
 export type KeyEndpointMode = 'up' | 'error' | 'hang' | 'redirect' | 'huge' | 'invalid-json' | 'reset';
 
 /**
@@ -52,7 +52,7 @@ export class KeyEndpoint {
         response.writeHead(503).end('unavailable');
         return;
       case 'hang':
-        return; // Never answers; the client must time out.
+        return; // Never responds, so the client must time out.
       case 'reset':
         request.socket.destroy();
         return;

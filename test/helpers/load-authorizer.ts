@@ -62,7 +62,7 @@ export function loadAuthorizer(env: Record<string, string | undefined>): LoadedA
 
 export const METHOD_ARN_PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod';
 
-/** A TOKEN authorizer event for a route of the test API. */
+/** Builds a TOKEN authorizer event for a route of the test API. */
 export function tokenEvent(authorization: string, route = 'GET/me'): APIGatewayTokenAuthorizerEvent {
   return { type: 'TOKEN', authorizationToken: authorization, methodArn: `${METHOD_ARN_PREFIX}/${route}` };
 }

@@ -8,8 +8,8 @@ export interface FakeSecretVersion {
 }
 
 /**
- * A loopback HTTP server that answers the Secrets Manager `GetSecretValue` call of the AWS JSON 1.1 protocol,
- * for the SDK's real client. AWS itself cannot run here; this stands in for it at the wire level.
+ * A loopback HTTP server that serves the Secrets Manager `GetSecretValue` call of the AWS JSON 1.1 protocol,
+ * for the SDK's real client. AWS itself cannot run here, so this replaces it at the wire level.
  */
 export class FakeSecretsManager {
   public current?: FakeSecretVersion;

@@ -18,7 +18,7 @@ export interface TestKey {
 
 const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 
-/** Generates a key pair for `alg`; RSA keys are 2048 bits unless `modulusLength` says otherwise. */
+/** Generates a key pair for `alg`. RSA keys have 2048 bits unless `modulusLength` is set. */
 export function generateTestKey(alg: TestAlgorithm, kid: string, options: { modulusLength?: number; jwkAlg?: string | null } = {}): TestKey {
   let pair: { privateKey: KeyObject; publicKey: KeyObject };
   if (alg.startsWith('RS') || alg.startsWith('PS')) {

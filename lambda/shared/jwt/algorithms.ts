@@ -22,7 +22,7 @@ export function isAsymmetricAlgorithm(alg: string): alg is AsymmetricAlgorithm {
   return (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg);
 }
 
-/** What a JWK must look like to verify a given algorithm. */
+/** Key type, digest and curve a JWK needs to verify a given algorithm. */
 interface AlgorithmRequirements {
   readonly kty: 'RSA' | 'EC' | 'OKP';
   /** Digest for node:crypto, or null for EdDSA, which hashes internally. */
@@ -52,7 +52,7 @@ export function requirementsOf(alg: AsymmetricAlgorithm): AlgorithmRequirements 
 
 /**
  * Verifies a JWS signature with a public key that has already passed the JWK checks. Returns false for a
- * wrong signature; never throws for one.
+ * wrong signature, including one that node:crypto cannot parse.
  */
 export function verifyAsymmetricSignature(
   alg: AsymmetricAlgorithm,

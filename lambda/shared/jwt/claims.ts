@@ -28,8 +28,8 @@ function readNumericDate(payload: UnverifiedJsonObject, name: 'exp' | 'nbf' | 'i
 }
 
 /**
- * Checks `exp` (required), `nbf` and `iat`. Both common JWT libraries accept a token without `exp` unless
- * told otherwise; this check never does.
+ * Checks `exp` (required), `nbf` and `iat`. aws-jwt-verify 5 and jose 5 accept a token without `exp` unless
+ * configured otherwise, but this check never does.
  */
 export function assertTimeClaims(payload: UnverifiedJsonObject, options: TimeClaimOptions): void {
   const { nowSeconds, clockToleranceSeconds: tolerance } = options;

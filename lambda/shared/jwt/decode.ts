@@ -15,7 +15,7 @@ export interface DecomposedUnverifiedJwt {
 /** RFC 7515 compact serialization: three non-empty base64url segments without padding. */
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** Longest token accepted, in characters. API Gateway limits the whole header to about 10 KB anyway. */
+/** Maximum token length in characters. API Gateway limits the whole header to about 10 KB anyway. */
 export const MAX_TOKEN_LENGTH = 8192;
 
 /**

@@ -18,8 +18,8 @@ export interface JwksCacheOptions {
 }
 
 /**
- * Module-scope cache of one JSON Web Key Set. Keys are imported once. The first fetch can start at init and
- * concurrent callers share it; an unknown `kid` causes at most one refetch per cooldown; a failed fetch never
+ * Module-scope cache of one JSON Web Key Set. Keys are imported once. The first fetch can start at init, and
+ * concurrent callers share it. An unknown `kid` causes at most one refetch per cooldown. A failed fetch never
  * replaces keys that worked, and those keep verifying for `maxStaleMs` after the last successful fetch.
  */
 export class JwksCache {

@@ -29,7 +29,7 @@ describe('route policy', () => {
 
   /**
    * API Gateway caches the first policy per token and applies it to every route. Evaluating that one policy
-   * for each route must give the answer the route table requires.
+   * for each route must give the result the route table requires.
    */
   const cachedPolicyAnswers = async (claims: Record<string, unknown>, firstRoute: string) => {
     const result = await authorizer.handler(tokenEvent(`Bearer ${await tokenWith(claims)}`, firstRoute));

@@ -125,7 +125,7 @@ describe('authorizer rejections', () => {
     });
 
     it('rejects an alg that differs from the key alg', async () => {
-      // The JWK says RS256; the same RSA key signs PS256.
+      // The JWK declares RS256, and the same RSA key signs PS256.
       const token = await signToken({ ...key, alg: 'PS256' }, validClaims());
 
       expect(await outcome(`Bearer ${token}`)).toEqual({ message: 'Unauthorized', reason: 'alg_not_allowed' });
@@ -240,7 +240,7 @@ describe('authorizer rejections', () => {
 
       const result = await outcome(`Bearer ${await signToken(key, validClaims())}`);
 
-      // Any message other than Unauthorized makes API Gateway answer with the authorizer-failure response.
+      // Any message other than Unauthorized makes API Gateway return the authorizer-failure response.
       expect(result.message).not.toBe('Unauthorized');
       expect(result.message).not.toBe('returned');
       expect(result.reason).toBe('keys_unavailable');
