@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../shared/errors';
-import { type LocalTokenSettings, readLocalTokenSettings, readSeconds } from '../shared/settings';
+import { type LocalTokenSettings, readLocalTokenSettings, readSeconds, readWholeNumber } from '../shared/settings';
 import { LOCKOUT_DEFAULTS, type LockoutPolicy } from './lockout';
 
 /** Settings of the login Lambda, read from environment variables at cold start. */
@@ -27,7 +27,7 @@ export function readLoginSettings(env: NodeJS.ProcessEnv = process.env): LoginSe
     );
   }
 
-  const maxFailedAttempts = readCount(env, 'LOGIN_MAX_FAILED_ATTEMPTS', LOCKOUT_DEFAULTS.maxFailedAttempts, {
+  const maxFailedAttempts = readWholeNumber(env, 'LOGIN_MAX_FAILED_ATTEMPTS', LOCKOUT_DEFAULTS.maxFailedAttempts, {
     min: 1,
     max: 100,
   });
@@ -51,22 +51,4 @@ export function readLoginSettings(env: NodeJS.ProcessEnv = process.env): LoginSe
     lockout: { maxFailedAttempts, lockoutSeconds, maxLockoutSeconds },
     token: readLocalTokenSettings(env),
   };
-}
-
-/** Parses a whole number within limits, or returns the default when the variable is unset or empty. */
-function readCount(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  defaultValue: number,
-  limits: { min: number; max: number },
-): number {
-  const raw = env[name]?.trim();
-  if (!raw) return defaultValue;
-  if (!/^\d+$/.test(raw) || Number(raw) < limits.min || Number(raw) > limits.max) {
-    throw new ConfigurationError(
-      name,
-      `invalid value "${raw}"; set a whole number from ${limits.min} to ${limits.max}, or unset it for the default ${defaultValue}`,
-    );
-  }
-  return Number(raw);
 }

@@ -51,6 +51,26 @@ export function readLocalTokenSettings(env: NodeJS.ProcessEnv = process.env): Lo
   return { issuer, audience, tokenLifetimeSeconds, maxTokenLifetimeSeconds, keyRefreshSeconds };
 }
 
+/** Parses a whole number within limits, or returns the default when the variable is unset or empty. */
+export function readWholeNumber(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  defaultValue: number,
+  limits: { min: number; max: number },
+  unit?: string,
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) return defaultValue;
+  if (!/^\d+$/.test(raw) || Number(raw) < limits.min || Number(raw) > limits.max) {
+    const described = unit ? `a whole number of ${unit}` : 'a whole number';
+    throw new ConfigurationError(
+      name,
+      `invalid value "${raw}"; set ${described} from ${limits.min} to ${limits.max}, or unset it for the default ${defaultValue}`,
+    );
+  }
+  return Number(raw);
+}
+
 /** Parses a whole number of seconds within limits, or returns the default when the variable is unset or empty. */
 export function readSeconds(
   env: NodeJS.ProcessEnv,
@@ -58,13 +78,5 @@ export function readSeconds(
   defaultSeconds: number,
   limits: { min: number; max: number },
 ): number {
-  const raw = env[name]?.trim();
-  if (!raw) return defaultSeconds;
-  if (!/^\d+$/.test(raw) || Number(raw) < limits.min || Number(raw) > limits.max) {
-    throw new ConfigurationError(
-      name,
-      `invalid value "${raw}"; set a whole number of seconds from ${limits.min} to ${limits.max}, or unset it for the default ${defaultSeconds}`,
-    );
-  }
-  return Number(raw);
+  return readWholeNumber(env, name, defaultSeconds, limits, 'seconds');
 }
