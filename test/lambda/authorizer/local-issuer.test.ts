@@ -4,12 +4,12 @@ import { join } from 'node:path';
 
 import { readAuthorizerConfig } from '../../../lambda/authorizer/config';
 import { TokenVerifier } from '../../../lambda/authorizer/token-verifier';
-import { TokenRejectedError } from '../../../lambda/shared/errors';
 import { ensureKeyFile, FileKeySource, rotateKeyFile, SecretsManagerKeySource } from '../../../lambda/shared/signing-keys';
 import { KeyEndpoint } from '../../helpers/jwks-server';
 import { loadAuthorizer, type LoadedAuthorizer, thrownMessage, tokenEvent } from '../../helpers/load-authorizer';
 import { FakeSecretsManager } from '../../helpers/secrets-manager-server';
 import { generateTestKey, nowSeconds, signHs256Raw, signRs256Raw, signToken } from '../../helpers/tokens';
+import { rejectionReason } from '../../helpers/rejection-reason';
 
 const LOCAL_ISSUER = 'urn:jwt-authorizer:local';
 const LOCAL_AUDIENCE = 'jwt-authorizer-api';
@@ -25,15 +25,6 @@ const localClaims = (now: number, overrides: Record<string, unknown> = {}) => ({
   jti: 'c5a1e8d2-0000-4000-8000-000000000001',
   ...overrides,
 });
-
-const reasonOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof TokenRejectedError ? error.reason : String(error);
-  }
-};
 
 describe('local-secret issuer', () => {
   let keyFile: string;
@@ -143,7 +134,7 @@ describe('local-secret issuer', () => {
       // Grace period: maximum lifetime (3600 s) plus clock tolerance (30 s) after the rotation.
       clock = rotatedAt + (3600 + 30) * 1000 + 1000;
       const lateOldToken = signWith(before.current, localClaims(Math.floor(clock / 1000) - 10));
-      expect(await reasonOf(verifier.verify(lateOldToken))).toBe('kid_not_found');
+      expect(await rejectionReason(verifier.verify(lateOldToken))).toBe('kid_not_found');
     });
 
     it('rejects a token signed with the previous version after the rotation', async () => {
@@ -156,7 +147,7 @@ describe('local-secret issuer', () => {
       // A leaked old secret must not mint new tokens: iat after the rotation is refused.
       const minted = signWith(before.current, localClaims(Math.floor(clock / 1000)));
 
-      expect(await reasonOf(verifier.verify(minted))).toBe('kid_not_found');
+      expect(await rejectionReason(verifier.verify(minted))).toBe('kid_not_found');
     });
 
     it('keeps two versions in the key file', async () => {

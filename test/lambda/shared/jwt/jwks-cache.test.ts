@@ -1,8 +1,9 @@
-import { KeysUnavailableError, TokenRejectedError } from '../../../../lambda/shared/errors';
+import { KeysUnavailableError } from '../../../../lambda/shared/errors';
 import { discoverJwksUri } from '../../../../lambda/shared/jwt/discovery';
 import { JwksCache } from '../../../../lambda/shared/jwt/jwks-cache';
 import { KeyEndpoint } from '../../../helpers/jwks-server';
 import { generateTestKey, type TestKey } from '../../../helpers/tokens';
+import { rejectionReason } from '../../../helpers/rejection-reason';
 
 describe('JwksCache', () => {
   let endpoint: KeyEndpoint;
@@ -28,15 +29,6 @@ describe('JwksCache', () => {
 
   const newCache = (options: ConstructorParameters<typeof JwksCache>[1] = {}) =>
     new JwksCache(() => Promise.resolve(new URL(endpoint.jwksUri)), { now, ...options });
-
-  const reasonOf = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-      return 'resolved';
-    } catch (error) {
-      return error instanceof TokenRejectedError ? error.reason : String(error);
-    }
-  };
 
   it('fetches once and serves warm lookups from memory', async () => {
     const cache = newCache();
@@ -74,9 +66,9 @@ describe('JwksCache', () => {
     await cache.getKey('key-a', 'ES256');
     clock += 30_000;
 
-    const reasons = await Promise.all(Array.from({ length: 200 }, (_, i) => reasonOf(cache.getKey(`random-${i}`, 'ES256'))));
+    const reasons = await Promise.all(Array.from({ length: 200 }, (_, i) => rejectionReason(cache.getKey(`random-${i}`, 'ES256'))));
     clock += 29_000;
-    const later = await reasonOf(cache.getKey('random-later', 'ES256'));
+    const later = await rejectionReason(cache.getKey('random-later', 'ES256'));
 
     expect(new Set(reasons)).toEqual(new Set(['kid_not_found']));
     expect(later).toBe('kid_not_found');
@@ -87,10 +79,10 @@ describe('JwksCache', () => {
     const cache = newCache({ kidRefetchCooldownMs: 30_000 });
     await cache.getKey('key-a', 'ES256');
     clock += 30_000;
-    await reasonOf(cache.getKey('random-1', 'ES256'));
+    await rejectionReason(cache.getKey('random-1', 'ES256'));
     clock += 30_000;
 
-    await reasonOf(cache.getKey('random-2', 'ES256'));
+    await rejectionReason(cache.getKey('random-2', 'ES256'));
 
     expect(endpoint.count()).toBe(3);
   });
@@ -117,7 +109,7 @@ describe('JwksCache', () => {
     endpoint.mode = 'error';
     clock += 600_001;
 
-    expect(await reasonOf(cache.getKey('key-a', 'ES256'))).toBe('keys_unavailable');
+    expect(await rejectionReason(cache.getKey('key-a', 'ES256'))).toBe('keys_unavailable');
   });
 
   it('uses fresh keys after the endpoint recovers', async () => {
@@ -125,7 +117,7 @@ describe('JwksCache', () => {
     await cache.getKey('key-a', 'ES256');
     endpoint.mode = 'error';
     clock += 600_001;
-    await reasonOf(cache.getKey('key-a', 'ES256'));
+    await rejectionReason(cache.getKey('key-a', 'ES256'));
     endpoint.mode = 'up';
     clock += 5_000;
 
@@ -135,8 +127,8 @@ describe('JwksCache', () => {
   it('never caches a failed cold fetch as success', async () => {
     const cache = newCache({ failureRetryMs: 5_000 });
     endpoint.mode = 'error';
-    const first = await reasonOf(cache.getKey('key-a', 'ES256'));
-    const duringRetryWait = await reasonOf(cache.getKey('key-a', 'ES256'));
+    const first = await rejectionReason(cache.getKey('key-a', 'ES256'));
+    const duringRetryWait = await rejectionReason(cache.getKey('key-a', 'ES256'));
     endpoint.mode = 'up';
     clock += 5_000;
 
@@ -154,7 +146,7 @@ describe('JwksCache', () => {
     endpoint.jwks = { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'key-x' }] };
     clock += 31_000;
 
-    await reasonOf(cache.getKey('key-x', 'ES256'));
+    await rejectionReason(cache.getKey('key-x', 'ES256'));
 
     expect((await cache.getKey('key-a', 'ES256')).jwk.kid).toBe('key-a');
   });
@@ -178,7 +170,7 @@ describe('JwksCache', () => {
   it('does not follow a redirect', async () => {
     endpoint.mode = 'redirect';
 
-    await reasonOf(newCache().getKey('key-a', 'ES256'));
+    await rejectionReason(newCache().getKey('key-a', 'ES256'));
 
     expect(endpoint.count('/elsewhere')).toBe(0);
   });
@@ -187,7 +179,7 @@ describe('JwksCache', () => {
     endpoint.mode = 'hang';
     const cache = newCache({ fetchOptions: { timeoutMs: 200, maxBytes: 65536 } });
 
-    expect(await reasonOf(cache.getKey('key-a', 'ES256'))).toBe('keys_unavailable');
+    expect(await rejectionReason(cache.getKey('key-a', 'ES256'))).toBe('keys_unavailable');
   });
 
   it('matches a token without kid only to a single-key set', async () => {
@@ -195,7 +187,7 @@ describe('JwksCache', () => {
     expect((await single.getKey(undefined, 'ES256')).jwk.kid).toBe('key-a');
 
     endpoint.jwks = { keys: [keyA.jwk, keyB.jwk] };
-    expect(await reasonOf(newCache().getKey(undefined, 'ES256'))).toBe('kid_not_found');
+    expect(await rejectionReason(newCache().getKey(undefined, 'ES256'))).toBe('kid_not_found');
   });
 });
 
