@@ -200,19 +200,31 @@ export class SigningKeyCache {
    */
   public async reload(minAgeMs: number): Promise<SigningKeySet> {
     if (this.keys && this.now() - this.loadedAt < minAgeMs) return this.keys;
-    this.loadedAt = -Infinity;
-    return this.get();
+    return this.load();
   }
 
+  /**
+   * Returns the cached keys. Stale keys are returned at once while a refresh runs in the background, so a
+   * warm function never waits on the key source; only the first load (and `reload`) is awaited.
+   */
   public async get(): Promise<SigningKeySet> {
+    if (this.keys) {
+      if (this.now() - this.loadedAt >= this.options.refreshIntervalMs) this.load().catch(() => undefined);
+      return this.keys;
+    }
+    return this.load();
+  }
+
+  private load(): Promise<SigningKeySet> {
     const now = this.now();
-    if (this.keys && now - this.loadedAt < this.options.refreshIntervalMs) return this.keys;
     if (this.pending) return this.pending;
     if (now - this.failedAt < (this.options.failureCooldownMs ?? 5000)) {
-      if (this.keys) return this.keys;
-      throw new KeysUnavailableError(`signing keys from ${this.source.description} are unavailable`, {
-        cause: this.lastError,
-      });
+      if (this.keys) return Promise.resolve(this.keys);
+      return Promise.reject(
+        new KeysUnavailableError(`signing keys from ${this.source.description} are unavailable`, {
+          cause: this.lastError,
+        }),
+      );
     }
 
     this.pending = this.source
