@@ -438,6 +438,8 @@ function reportError(error: unknown): number {
 }
 
 if (require.main === module) {
+  // The AWS SDK warns on Node.js 20 about its future releases, which the pinned version is not.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
   main(process.argv.slice(2)).then((status) => {
     process.exitCode = status;
   });

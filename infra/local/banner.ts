@@ -77,7 +77,7 @@ export function startupBanner(input: BannerInput): string {
   lines.push('Try it in bash:');
   if (input.users.some((seeded) => !seeded.defaultPassword)) {
     const settings = input.users.filter((seeded) => !seeded.defaultPassword).map((seeded) => seeded.passwordSetting);
-    lines.push(`  # First export ${settings.join(' and ')} in this shell; the lines below read them.`);
+    lines.push(`  # First export ${settings.join(' and ')} in this shell, because the lines below read it from there.`);
   }
   const login = (seeded: SeedUser) =>
     `curl -s -X POST ${url}/login -H 'Content-Type: application/json' -d ${loginBody(seeded)}`;

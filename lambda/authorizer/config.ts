@@ -67,8 +67,8 @@ function readExternalIssuer(env: NodeJS.ProcessEnv): ExternalIssuerConfig | unde
   }
 
   try {
-    const url = assertKeyUrl(issuer, 'ISSUER_URL');
-    if (url.search) throw new Error(`ISSUER_URL "${issuer}" must not contain a query`);
+    const url = assertKeyUrl(issuer);
+    if (url.search) throw new Error(`"${issuer}" must not contain a query`);
   } catch (error) {
     throw new ConfigurationError('ISSUER_URL', `${(error as Error).message}; set the issuer exactly as its tokens' iss claim`);
   }
@@ -76,7 +76,7 @@ function readExternalIssuer(env: NodeJS.ProcessEnv): ExternalIssuerConfig | unde
   let jwksUri: URL | undefined;
   if (jwksUriText) {
     try {
-      jwksUri = assertKeyUrl(jwksUriText, 'JWKS_URI');
+      jwksUri = assertKeyUrl(jwksUriText);
     } catch (error) {
       throw new ConfigurationError('JWKS_URI', `${(error as Error).message}; set the key set URL, or unset it to use discovery`);
     }

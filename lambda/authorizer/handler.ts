@@ -42,8 +42,14 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     return { principalId: claims.sub, policyDocument: policy.policyDocument, context: buildContext(claims, grants) };
   } catch (error) {
     if (error instanceof TokenRejectedError) {
-      logDecision({ decision: 'unauthorized', reason: error.reason, ...unverifiedFields(token), coldStart: isColdStart });
-      if (error.reason === 'keys_unavailable') {
+      const keysUnavailable = error.reason === 'keys_unavailable';
+      logDecision({
+        decision: keysUnavailable ? 'error' : 'unauthorized',
+        reason: error.reason,
+        ...unverifiedFields(token),
+        coldStart: isColdStart,
+      });
+      if (keysUnavailable) {
         // Fail closed without blaming the token, so API Gateway returns the authorizer-failure response.
         throw new Error('Signing keys are unavailable');
       }

@@ -3,7 +3,8 @@ import { logger } from './logger';
 
 /** One authorizer decision, as logged. Holds no token and no secret. */
 export interface AuthorizerDecision {
-  readonly decision: 'allow' | 'deny' | 'unauthorized';
+  /** `error` means the token could not be checked (keys unavailable); the request fails with 503. */
+  readonly decision: 'allow' | 'deny' | 'unauthorized' | 'error';
   /** `ok` for an accepted token, otherwise the rejection reason. */
   readonly reason: RejectionReason | 'ok';
   readonly sub?: string;
@@ -29,7 +30,7 @@ export function observeDecisions(listener: DecisionListener): () => void {
 /** Writes one structured log line for a decision: `info` for allow and deny, `warn` for rejections. */
 export function logDecision(decision: AuthorizerDecision): void {
   const message = `Authorizer decision: ${decision.decision}`;
-  if (decision.reason === 'keys_unavailable') logger.error(message, { ...decision });
+  if (decision.decision === 'error') logger.error(message, { ...decision });
   else if (decision.decision === 'unauthorized') logger.warn(message, { ...decision });
   else logger.info(message, { ...decision });
   for (const listener of listeners) listener(decision);

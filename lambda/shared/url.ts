@@ -7,21 +7,21 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /**
  * Parses a URL that keys are fetched from: HTTPS, or HTTP on a loopback host; no credentials, no fragment.
- * Throws an Error whose message names `label`.
+ * The error message starts with the quoted value, so callers can prefix the setting's name.
  */
-export function assertKeyUrl(value: string, label: string): URL {
+export function assertKeyUrl(value: string): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`${label} "${value}" is not an absolute URL`);
+    throw new Error(`"${value}" is not an absolute URL`);
   }
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
   if (!secure) {
-    throw new Error(`${label} "${value}" must use https (plain http is accepted only on a loopback host)`);
+    throw new Error(`"${value}" must use https (plain http is accepted only on a loopback host)`);
   }
   if (url.username || url.password || url.hash) {
-    throw new Error(`${label} "${value}" must not contain credentials or a fragment`);
+    throw new Error(`"${value}" must not contain credentials or a fragment`);
   }
   return url;
 }

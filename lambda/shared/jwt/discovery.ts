@@ -19,7 +19,11 @@ export function discoverJwksUri(issuerUrl: string, fetchOptions: FetchJsonOption
     if (typeof metadata.jwks_uri !== 'string') {
       throw new Error('discovery document has no jwks_uri');
     }
-    return assertKeyUrl(metadata.jwks_uri, 'jwks_uri');
+    try {
+      return assertKeyUrl(metadata.jwks_uri);
+    } catch (error) {
+      throw new Error(`discovery document jwks_uri ${(error as Error).message}`);
+    }
   };
 
   return () => {

@@ -244,6 +244,7 @@ describe('authorizer rejections', () => {
       expect(result.message).not.toBe('Unauthorized');
       expect(result.message).not.toBe('returned');
       expect(result.reason).toBe('keys_unavailable');
+      expect(authorizer.decisions.at(-1)?.decision).toBe('error');
     });
   });
 });
