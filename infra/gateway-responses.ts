@@ -1,5 +1,5 @@
 /**
- * Gateway responses shared by the stack and the local gateway, so both answer a rejected request with the
+ * Gateway responses shared by the stack and the local gateway, so both respond to a rejected request with the
  * same status, headers and JSON body. Header values are plain strings here; the construct quotes them for
  * API Gateway.
  */
@@ -30,13 +30,13 @@ const AUTHORIZER_UNAVAILABLE: GatewayResponseDefinition = {
 };
 
 export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseKind, GatewayResponseDefinition>> = {
-  // RFC 6750 section 3: a rejected bearer token is answered with error="invalid_token".
+  // RFC 6750 section 3: a rejected bearer token gets error="invalid_token".
   UNAUTHORIZED: {
     statusCode: 401,
     headers: { ...CORS_HEADERS, 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     body: { message: 'Unauthorized' },
   },
-  // RFC 6750 section 3: a valid token without the required scope is answered with error="insufficient_scope".
+  // RFC 6750 section 3: a valid token without the required scope gets error="insufficient_scope".
   ACCESS_DENIED: {
     statusCode: 403,
     headers: { ...CORS_HEADERS, 'WWW-Authenticate': 'Bearer error="insufficient_scope"' },

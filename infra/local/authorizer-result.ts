@@ -31,8 +31,8 @@ const INVOKE_ACTION = 'execute-api:Invoke';
  * `Resource` as a string or a list of strings. The optional `context` is a flat object of strings, numbers
  * and booleans.
  *
- * NOTE: API Gateway documents string, number and boolean context values only; a null value is rejected here
- * as well, which is an assumption about the service.
+ * NOTE: API Gateway documents string, number and boolean context values only. Rejecting null here too is an
+ * assumption about the service.
  */
 export function parseAuthorizerResult(result: unknown): AuthorizerGrant {
   if (!isRecord(result)) throw new InvalidAuthorizerResultError('the authorizer result is not an object');

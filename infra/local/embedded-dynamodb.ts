@@ -32,7 +32,7 @@ export async function startEmbeddedDynamoDb(options: { path?: string; port?: num
   };
 }
 
-/** A DynamoDB client for a loopback endpoint, with the dummy credentials dynalite accepts. */
+/** Creates a DynamoDB client for a loopback endpoint, with the dummy credentials dynalite accepts. */
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,

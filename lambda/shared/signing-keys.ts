@@ -205,7 +205,7 @@ export class SigningKeyCache {
 
   /**
    * Returns the cached keys. Stale keys are returned at once while a refresh runs in the background, so a
-   * warm function never waits on the key source; only the first load (and `reload`) is awaited.
+   * warm function never waits on the key source. Only the first load and `reload` are awaited.
    */
   public async get(): Promise<SigningKeySet> {
     if (this.keys) {
