@@ -49,7 +49,7 @@ describe('npm start startup failures', () => {
       { ISSUER_URL: 'https://issuer.example.test' },
       'Configuration error: AUDIENCE: is required when ISSUER_URL is set; set the accepted audience values',
     ],
-    [{ ISSUER_URL: 'http://issuer.example.test', AUDIENCE: 'api' }, 'Configuration error: ISSUER_URL: ISSUER_URL "http://issuer.example.test" must use https'],
+    [{ ISSUER_URL: 'http://issuer.example.test', AUDIENCE: 'api' }, 'Configuration error: ISSUER_URL: "http://issuer.example.test" must use https'],
     [{ TOKEN_USE: 'refresh' }, 'Configuration error: TOKEN_USE: invalid value "refresh"; set access or id'],
     [{ JWKS_URI: 'https://issuer.example.test/jwks' }, 'Configuration error: JWKS_URI: is set but ISSUER_URL is empty'],
   ])('stops when a handler rejects %j at import', async (env, message) => {
