@@ -207,6 +207,21 @@ describe('npm start lifecycle', () => {
       await stopLocalGateway(first);
     }
   });
+
+  it('stops the gateway when only the npm process gets SIGTERM', async () => {
+    const gateway = await startLocalGateway({}, true);
+    try {
+      expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+
+      expect(await gateway.run.stop('SIGTERM')).toBe(0);
+
+      await expect(fetch(`${gateway.url}/health`)).rejects.toThrow();
+      await expect(access(join(gateway.dataDir, 'dynamodb-endpoint'))).rejects.toThrow();
+    } finally {
+      gateway.run.killGroup();
+      await stopLocalGateway(gateway);
+    }
+  });
 });
 
 async function loginAt(url: string, credentials: { email: string; password: string }): Promise<string> {

@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 /** Repository root, the working directory of `npm start`. */
 export const REPOSITORY_ROOT = resolve(__dirname, '..', '..');
 
-const TSX_CLI = require.resolve('tsx/cli');
 
 /** Output of a child process, with a way to wait for a line that has not arrived yet. */
 class OutputBuffer {
@@ -53,6 +52,15 @@ export class ChildRun {
     return Promise.race([this.stdout.waitFor(pattern, from), exitedFirst]);
   }
 
+  /** Kills the child's whole process group; for children spawned with `detached`. */
+  public killGroup(): void {
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      // The group is already gone.
+    }
+  }
+
   /** Sends `signal` and returns the exit code. */
   public async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
@@ -69,12 +77,18 @@ function childEnvironment(env: Record<string, string | undefined>): NodeJS.Proce
   return base;
 }
 
-/** Runs `infra/local/start.ts` through the tsx CLI (what `npm start` runs), with PORT=0 unless `env` sets it. */
-export function spawnLocalGateway(env: Record<string, string | undefined>): ChildRun {
-  const child = spawn(process.execPath, [TSX_CLI, 'infra/local/start.ts'], {
+/**
+ * Runs `infra/local/start.ts` with the tsx loader, the command `npm start` runs, with PORT=0 unless `env`
+ * sets it. With `viaNpm`, the child is `npm start` itself.
+ */
+export function spawnLocalGateway(env: Record<string, string | undefined>, viaNpm = false): ChildRun {
+  const [command, args] = viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, ['--import', 'tsx', 'infra/local/start.ts']];
+  const child = spawn(command, args, {
     cwd: REPOSITORY_ROOT,
     env: childEnvironment({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // npm gets a process group of its own, so a test can still end everything npm started.
+    detached: viaNpm,
   });
   return new ChildRun(child);
 }
@@ -87,9 +101,12 @@ export interface LocalGateway {
 }
 
 /** Starts `npm start` in a fresh temporary DATA_DIR (or `env.DATA_DIR`) and waits until it is ready. */
-export async function startLocalGateway(env: Record<string, string | undefined> = {}): Promise<LocalGateway> {
+export async function startLocalGateway(
+  env: Record<string, string | undefined> = {},
+  viaNpm = false,
+): Promise<LocalGateway> {
   const dataDir = env.DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'jwt-authorizer-e2e-')));
-  const run = spawnLocalGateway({ ...env, DATA_DIR: dataDir });
+  const run = spawnLocalGateway({ ...env, DATA_DIR: dataDir }, viaNpm);
   const [, url] = await run.waitForStdout(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
   await run.waitForStdout(/Press Ctrl\+C to stop\./);
   return { run, url, dataDir };
