@@ -1,10 +1,10 @@
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ensureUsersTable, localDynamoDbClient, startEmbeddedDynamoDb } from '../../infra/local/embedded-dynamodb';
+import { closeServer, listenOnLoopback } from '../helpers/loopback-server';
 import { type LocalGateway, spawnLocalGateway, startLocalGateway, stopLocalGateway } from './processes';
 
 jest.setTimeout(60_000);
@@ -64,9 +64,8 @@ describe('npm start startup failures', () => {
 
   it('names the port when it is in use', async () => {
     const blocker: Server = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = new URL(await listenOnLoopback(blocker)).port;
     try {
-      const { port } = blocker.address() as AddressInfo;
 
       const result = await runToExit({ PORT: String(port) });
 
@@ -74,7 +73,7 @@ describe('npm start startup failures', () => {
       expect(result.stderr).toContain(`Port ${port} on 127.0.0.1 is in use; stop the other program or set PORT`);
       await expect(access(join(dataDir, 'dynamodb-endpoint'))).rejects.toThrow();
     } finally {
-      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      await closeServer(blocker);
     }
   });
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+
+import { closeServer, listenOnLoopback } from './loopback-server';
 
 /** Response behaviour of the fake key endpoint. */
 export type KeyEndpointMode = 'up' | 'error' | 'hang' | 'redirect' | 'huge' | 'invalid-json' | 'reset';
@@ -33,14 +34,12 @@ export class KeyEndpoint {
 
   public async start(): Promise<this> {
     this.server = createServer((request, response) => this.answer(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.baseUrl = await listenOnLoopback(this.server);
     return this;
   }
 
-  public async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  public stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private answer(request: IncomingMessage, response: ServerResponse): void {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+
+import { closeServer, listenOnLoopback } from './loopback-server';
 
 export interface FakeSecretVersion {
   readonly versionId: string;
@@ -48,13 +49,11 @@ export class FakeSecretsManager {
         });
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.endpoint = await listenOnLoopback(this.server);
     return this;
   }
 
-  public async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  public stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { createGateway, type GatewayOptions, LOCAL_API } from '../../../infra/local/gateway';
 import type { RequestLogEntry } from '../../../infra/local/request-log';
+import { closeServer, listenOnLoopback } from '../../helpers/loopback-server';
 import type { RouteDefinition } from '../../../lambda/shared/routes';
 
 /** Method ARN prefix of the local API, `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>`. */
@@ -68,16 +68,10 @@ export async function startGateway(options: Partial<GatewayOptions>): Promise<Ru
     onError: (message) => errors.push(message),
     ...options,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenOnLoopback(server),
     log,
     errors,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
