@@ -2,9 +2,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 import { jsonResponse } from '../shared/http';
 import { callerIdentity } from '../shared/identity';
-import { findRoute } from '../shared/routes';
+import { findRoute, type RouteDefinition, routePermits } from '../shared/routes';
 
-const requirement = findRoute('GET', '/admin')?.requires ?? {};
+const ADMIN_ROUTE: RouteDefinition = (() => {
+  const route = findRoute('GET', '/admin');
+  if (!route) throw new Error('route table has no GET /admin; add it to lambda/shared/routes.ts');
+  return route;
+})();
 
 /**
  * `GET /admin`: the authorizer's policy already admits only callers with the `admin` scope or group. The
@@ -14,10 +18,9 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const identity = callerIdentity(event);
   if (!identity) return jsonResponse(401, { message: 'Unauthorized' });
 
-  const permitted =
-    identity.scopes.some((scope) => requirement.scopes?.includes(scope)) ||
-    identity.groups.some((group) => requirement.groups?.includes(group));
-  if (!permitted) return jsonResponse(403, { message: 'Forbidden: the admin scope or group is required' });
+  if (!routePermits(ADMIN_ROUTE, identity)) {
+    return jsonResponse(403, { message: 'Forbidden: the admin scope or group is required' });
+  }
 
   return jsonResponse(200, { message: 'Admin access granted', sub: identity.sub });
 }

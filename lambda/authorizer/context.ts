@@ -1,7 +1,7 @@
 import type { APIGatewayAuthorizerResultContext } from 'aws-lambda';
 
 import type { VerifiedClaims } from '../shared/jwt/claims';
-import type { Grants } from './policy';
+import type { Grants } from '../shared/routes';
 
 function stringList(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string' && item !== '');

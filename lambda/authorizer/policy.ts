@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 
-import { PROTECTED_ROUTES, type RouteDefinition } from '../shared/routes';
+import { type Grants, PROTECTED_ROUTES, type RouteDefinition, routePermits } from '../shared/routes';
 
 /** The parts of an `execute-api` method ARN: `arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>`. */
 export interface MethodArnParts {
@@ -17,21 +17,6 @@ export function parseMethodArn(methodArn: string): MethodArnParts {
   const match = METHOD_ARN.exec(methodArn);
   if (!match) throw new Error('methodArn is not an execute-api method ARN');
   return { stagePrefix: match[1], method: match[2], path: match[3] ?? '/' };
-}
-
-/** Scopes and groups of a verified token, as the route requirements read them. */
-export interface Grants {
-  readonly scopes: readonly string[];
-  readonly groups: readonly string[];
-}
-
-export function routePermits(route: RouteDefinition, grants: Grants): boolean {
-  const requirement = route.requires;
-  if (!requirement) return true;
-  return (
-    grants.scopes.some((scope) => requirement.scopes?.includes(scope) ?? false) ||
-    grants.groups.some((group) => requirement.groups?.includes(group) ?? false)
-  );
 }
 
 /** ARN of one route in the same API and stage; `{param}` path segments become `*`. */

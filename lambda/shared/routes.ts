@@ -38,6 +38,22 @@ export const ROUTES: readonly RouteDefinition[] = [
 
 export const PROTECTED_ROUTES = ROUTES.filter((route) => route.access === 'protected');
 
+/** Scopes and groups of a caller, as the route requirements read them. */
+export interface Grants {
+  readonly scopes: readonly string[];
+  readonly groups: readonly string[];
+}
+
+/** Returns whether the grants meet the route's requirement: any listed scope or any listed group. */
+export function routePermits(route: RouteDefinition, grants: Grants): boolean {
+  const requirement = route.requires;
+  if (!requirement) return true;
+  return (
+    grants.scopes.some((scope) => requirement.scopes?.includes(scope) ?? false) ||
+    grants.groups.some((group) => requirement.groups?.includes(group) ?? false)
+  );
+}
+
 /** Returns the route for an exact method and path, or undefined. */
 export function findRoute(method: string, path: string): RouteDefinition | undefined {
   return ROUTES.find((route) => route.method === method && route.path === path);

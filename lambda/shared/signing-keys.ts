@@ -204,8 +204,8 @@ export class SigningKeyCache {
   }
 
   /**
-   * Returns the cached keys. Stale keys are returned at once while a refresh runs in the background, so a
-   * warm function never waits on the key source. Only the first load and `reload` are awaited.
+   * Returns the cached keys. Stale keys are returned at once while a refresh runs in the background, so only
+   * the first load waits on the key source (besides `reload`, which callers await on purpose).
    */
   public async get(): Promise<SigningKeySet> {
     if (this.keys) {
