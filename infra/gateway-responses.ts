@@ -4,7 +4,7 @@
  * API Gateway.
  */
 
-/** CORS headers on every gateway response, so a browser sees the real status instead of a CORS failure. */
+/** CORS headers on every gateway response, so a browser reports the real status instead of a CORS failure. */
 export const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'Authorization,Content-Type',
@@ -44,7 +44,7 @@ export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseKind, GatewayResp
   },
   AUTHORIZER_FAILURE: AUTHORIZER_UNAVAILABLE,
   AUTHORIZER_CONFIGURATION_ERROR: AUTHORIZER_UNAVAILABLE,
-  // API Gateway answers a request for an unknown route with this 403.
+  // API Gateway returns this 403 for a request to an unknown route.
   MISSING_AUTHENTICATION_TOKEN: {
     statusCode: 403,
     headers: { ...CORS_HEADERS },
@@ -54,7 +54,7 @@ export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseKind, GatewayResp
 
 /**
  * Identity validation expression for the `Authorization` header: the Bearer scheme in any letter case, one
- * space, and a JWS compact token (three base64url segments). API Gateway answers 401 without invoking the
+ * space, and a JWS compact token (three base64url segments). API Gateway returns 401 without invoking the
  * authorizer when the header does not match.
  */
 export const BEARER_IDENTITY_VALIDATION_EXPRESSION = '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
